@@ -12,6 +12,9 @@ import json
 import time
 from typing import Any, Protocol
 
+from tortoise import connections
+from tortoise.exceptions import IntegrityError
+
 from idp.models import TtlEntry
 
 __all__ = ["DatabaseTtlStore", "RedisTtlStore", "TtlStore", "open_ttl_store"]
@@ -41,11 +44,13 @@ class DatabaseTtlStore:
         self._puts = 0
 
     async def put(self, key: str, value: JsonObject, *, ttl: int) -> None:
+        # Keys carry fresh random ids, so a plain INSERT is the common case: one round trip.
         expires_at = time.time() + ttl
         text = json.dumps(value, separators=(",", ":"))
-        await TtlEntry.update_or_create(
-            defaults={"value": text, "expires_at": expires_at}, key=key
-        )
+        try:
+            await TtlEntry.create(key=key, value=text, expires_at=expires_at)
+        except IntegrityError:
+            await TtlEntry.filter(key=key).update(value=text, expires_at=expires_at)
         self._puts += 1
         if self._puts % self._sweep_every == 0:
             await TtlEntry.filter(expires_at__lt=time.time()).delete()
@@ -57,14 +62,17 @@ class DatabaseTtlStore:
         return json.loads(entry.value)  # type: ignore[no-any-return]
 
     async def take(self, key: str) -> JsonObject | None:
-        entry = await TtlEntry.get_or_none(key=key)
-        if entry is None:
+        # One DELETE ... RETURNING: only the caller whose statement removed the row gets the
+        # value, so two replicas racing for a single-use value cannot both win.
+        connection = connections.get("default")
+        placeholder = "$1" if connection.capabilities.dialect == "postgres" else "?"
+        rows = await connection.execute_query_dict(
+            f'DELETE FROM "ttl_entry" WHERE "key" = {placeholder} '
+            'RETURNING "value", "expires_at"', [key]
+        )
+        if not rows or rows[0]["expires_at"] <= time.time():
             return None
-        # Only the caller whose DELETE removed the row may use the value.
-        deleted = await TtlEntry.filter(key=key, expires_at=entry.expires_at).delete()
-        if deleted != 1 or entry.expires_at <= time.time():
-            return None
-        return json.loads(entry.value)  # type: ignore[no-any-return]
+        return json.loads(rows[0]["value"])  # type: ignore[no-any-return]
 
     async def delete(self, key: str) -> None:
         await TtlEntry.filter(key=key).delete()
