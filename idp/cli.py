@@ -49,6 +49,7 @@ async def _with_database(command: Command, args: argparse.Namespace, settings: S
     await migrate_database(config)
     await open_database(config)
     try:
+        await bootstrap.ensure_master_realm()
         await command(args, settings)
     finally:
         await close_database()
@@ -69,7 +70,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
 
 async def _first_start(args: argparse.Namespace, settings: Settings) -> None:
-    link = await bootstrap.ensure_master_realm(settings)
+    link = await bootstrap.ensure_first_admin(settings)
     if link:
         print("Portcullis: created realm 'master' and its first administrator 'admin'.")
         print(f"Open this single-use link to register the admin's passkey:\n\n  {link}\n")
