@@ -71,12 +71,17 @@ class _Reader(HTMLParser):
             self._text.append(data)
 
 
+def parse_page(status: int, html: str, headers: Any) -> Page:
+    """Read an HTML answer as a browser would: its forms and data blocks."""
+    page = Page(status=status, html=html, headers=headers)
+    _Reader(page).feed(html)
+    return page
+
+
 async def read(response: Any) -> Page:
     """Parse a test client response into a :class:`Page`."""
     html = await response.get_data(as_text=True)
-    page = Page(status=response.status_code, html=html, headers=response.headers)
-    _Reader(page).feed(html)
-    return page
+    return parse_page(response.status_code, html, response.headers)
 
 
 def drop_cookies(client: Any) -> None:
