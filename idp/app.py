@@ -16,7 +16,7 @@ from jinja2 import ChoiceLoader, FileSystemLoader
 from quart import Quart
 
 from idp import database, web
-from idp.directory import get_realm
+from idp.directory import RealmCache, get_realm
 from idp.errors import NotFoundError
 from idp.keys import KeyRing, load_secret_key
 from idp.logs import configure_logging
@@ -85,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Quart:
                 max_seconds=settings.sso_session_max_seconds,
             ),
             keys=KeyRing(load_secret_key(settings.secret_key_file)),
+            realms=RealmCache(),
         )
         await _warm_up(app.extensions["portcullis"])
         log.info("portcullis.started", extra={"base_url": settings.base_url})

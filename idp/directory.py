@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 
 from tortoise.exceptions import IntegrityError
 from tortoise.transactions import in_transaction
@@ -12,6 +13,7 @@ from idp.errors import ConflictError, InvalidRequestError, NotFoundError
 from idp.models import Group, Realm, User
 
 __all__ = [
+    "RealmCache",
     "create_realm",
     "create_user",
     "find_user_by_identifier",
@@ -46,6 +48,26 @@ async def get_realm(name: str) -> Realm:
     if realm is None:
         raise NotFoundError(f"realm {name!r} does not exist")
     return realm
+
+
+class RealmCache:
+    """Realm rows kept in memory for a few seconds: every page of a sign-in needs its realm.
+
+    A realm changes rarely; another replica's change is seen after at most ``max_age``.
+    """
+
+    def __init__(self, *, max_age: float = 10.0) -> None:
+        self._max_age = max_age
+        self._realms: dict[str, tuple[float, Realm]] = {}
+
+    async def get(self, name: str) -> Realm:
+        """The realm called ``name``; raises :class:`NotFoundError` if there is none."""
+        cached = self._realms.get(name)
+        if cached is not None and time.monotonic() - cached[0] < self._max_age:
+            return cached[1]
+        realm = await get_realm(name)
+        self._realms[name] = (time.monotonic(), realm)
+        return realm
 
 
 async def create_user(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from idp.directory import RealmCache
 from idp.keys import KeyRing
 from idp.sessions import SessionManager
 from idp.settings import Settings
@@ -22,3 +23,4 @@ class Services:
     transactions: TransactionStore
     sessions: SessionManager
     keys: KeyRing
+    realms: RealmCache

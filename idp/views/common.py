@@ -9,7 +9,6 @@ from quart import Response, g, request
 from werkzeug.datastructures import MultiDict
 
 from idp import web
-from idp.directory import get_realm
 from idp.errors import InvalidRequestError, PortcullisError
 from idp.models import Realm
 from idp.sessions import SignIn
@@ -50,7 +49,7 @@ async def load_realm(name: str) -> Realm:
 
     Its display name is kept on ``g`` so that error pages rendered later name it too.
     """
-    realm = await get_realm(name)
+    realm = await web.services().realms.get(name)
     g.realm_display_name = realm.display_name or realm.name
     return realm
 
