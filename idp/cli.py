@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
+import socket
 import sys
+import warnings
 from collections.abc import Awaitable, Callable, Sequence
 
 from idp import bootstrap
-from idp.errors import PortcullisError
+from idp.errors import ConfigurationError, PortcullisError
 from idp.settings import Settings, load_settings
 
 __all__ = ["main"]
@@ -22,6 +25,8 @@ Command = Callable[[argparse.Namespace, Settings], Awaitable[None]]
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``portcullis`` console script."""
+    # pysaml2 imports a cipher mode that cryptography has deprecated; nothing here uses it.
+    warnings.filterwarnings("ignore", message="CFB has been moved", module="saml2")
     parser = _parser()
     args = parser.parse_args(argv)
     if not hasattr(args, "run"):
@@ -61,12 +66,25 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
 
     from idp.app import create_app
 
+    host, port = args.host or settings.host, args.port or settings.port
+    _check_can_listen(host, port)
     asyncio.run(_with_database(_first_start, args, settings))
     config = Config()
-    config.bind = [f"{args.host or settings.host}:{args.port or settings.port}"]
+    config.bind = [f"{host}:{port}"]
     config.accesslog = None
-    config.errorlog = "-"
+    config.errorlog = logging.getLogger("hypercorn.error")  # our JSON lines, once
     asyncio.run(serve(create_app(settings), config))  # type: ignore[arg-type]
+
+
+def _check_can_listen(host: str, port: int) -> None:
+    """Fail with one line before start-up, rather than after it, when the port is taken."""
+    try:
+        with socket.create_server((host, port), reuse_port=False):
+            pass
+    except OSError as exc:
+        raise ConfigurationError(
+            f"PORTCULLIS_HOST/PORTCULLIS_PORT: cannot listen on {host}:{port}: {exc.strerror}"
+        ) from exc
 
 
 async def _first_start(args: argparse.Namespace, settings: Settings) -> None:
