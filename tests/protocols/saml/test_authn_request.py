@@ -44,6 +44,7 @@ from tests.protocols.saml.spkit import (
 
 SSO_URL = "http://localhost:8080/realms/master/protocol/saml"
 NOW = dt.datetime.now(dt.timezone.utc)
+"""The instant every request here is judged at; requests made in a test must be issued at it."""
 AC = "urn:oasis:names:tc:SAML:2.0:ac:classes:"
 
 
@@ -111,7 +112,7 @@ def test_the_acs_index_or_else_the_default_is_used() -> None:
 
 
 def test_an_acceptable_request_gets_the_registered_nameid_and_passkey_context() -> None:
-    accepted = _accept(authn_request_xml(destination=SSO_URL))
+    accepted = _accept(authn_request_xml(destination=SSO_URL, issue_instant=NOW))
 
     assert accepted.acs.url == acs_of(JIRA)
     assert accepted.name_id_format == "unspecified"
@@ -141,7 +142,7 @@ def test_refusals_after_the_acs_is_known_carry_a_reply(xml: bytes, error: type) 
 
 def test_the_configured_nameid_format_may_be_asked_for() -> None:
     policy = f'<samlp:NameIDPolicy Format="{NAMEID_FORMAT_EMAILADDRESS}"/>'
-    xml = authn_request_xml(children=policy)
+    xml = authn_request_xml(children=policy, issue_instant=NOW)
 
     assert _accept(xml, _sp(nameid_format="email")).name_id_format == "email"
 
