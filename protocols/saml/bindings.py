@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 import threading
 import zlib
 from dataclasses import dataclass
@@ -44,6 +45,8 @@ __all__ = [
 MAX_XML_BYTES = 64 * 1024
 MAX_RELAY_STATE_BYTES = 1024
 MAX_ENCODED_CHARS = 4 * (MAX_XML_BYTES // 3 + 1) + 8 * 1024  # base64 plus line breaks
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f]")
 
 Parameter = Literal["SAMLRequest", "SAMLResponse"]
 _PARAMETERS: tuple[Parameter, ...] = ("SAMLRequest", "SAMLResponse")
@@ -112,7 +115,12 @@ def _inflate(data: bytes) -> bytes:
 
 
 def read_relay_state(raw: bytes | None) -> str | None:
-    """RelayState as text, refused beyond :data:`MAX_RELAY_STATE_BYTES` or if not UTF-8."""
+    """RelayState as text, refused if it could not come back exactly as it was sent.
+
+    It travels back in an HTML form field, so it must be UTF-8 text without control
+    characters other than tab and line feed: an HTML parser turns NUL into U+FFFD and CR
+    into LF (HTML Standard §13.2.3.5), and the SP would get other bytes than it sent.
+    """
     if raw is None:
         return None
     if len(raw) > MAX_RELAY_STATE_BYTES:
@@ -120,9 +128,12 @@ def read_relay_state(raw: bytes | None) -> str | None:
             f"RelayState of {len(raw)} bytes; at most {MAX_RELAY_STATE_BYTES} are accepted"
         )
     try:
-        return raw.decode("utf-8")
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise MalformedMessageError("RelayState is not UTF-8 text") from exc
+    if _CONTROL.search(text):
+        raise MalformedMessageError("RelayState holds a control character")
+    return text
 
 
 def _which(pairs: dict[bytes, bytes]) -> Parameter:

@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from idp.audit import record_event
+from idp.directory import REALM_NAME
 from idp.errors import PortcullisError
 from idp.services import Services
 from idp.transactions import Completion
@@ -57,8 +58,10 @@ async def refuse(ctx: SamlContext, *, realm_name: str, error: PortcullisError, c
     posted safely and the person sees the error page with the error id.
     """
     status = getattr(error, "second_level", None) or getattr(error, "status_code_value", "")
+    # The realm comes from the URL, which may hold anything; record only a plausible name.
+    named = realm_name if REALM_NAME.fullmatch(realm_name) else ""
     await record_event(
-        "saml.request.refused", realm=realm_name[:64], outcome="failure", client=client,
+        "saml.request.refused", realm=named, outcome="failure", client=client,
         ip_address=ip, error_id=error.error_id,
         details={"error": type(error).__name__, "status": status},
     )
@@ -67,10 +70,9 @@ async def refuse(ctx: SamlContext, *, realm_name: str, error: PortcullisError, c
 
     reply = error.reply
     log.warning("saml.error_response.sent", extra={
-        "realm": realm_name, "client": client, "error": type(error).__name__,
+        "realm": named, "client": client, "error": type(error).__name__,
         "detail": str(error), "error_id": error.error_id})
-    realm = await ctx.registry.realm(realm_name)
-    idp = await ctx.idps.get(realm)
+    idp = await ctx.idps.get(await ctx.registry.realm(realm_name))
     saml_response = await asyncio.to_thread(build_error_response, idp, reply=reply,
                                             error=error)
     fields = {"SAMLResponse": saml_response}

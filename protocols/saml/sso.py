@@ -75,8 +75,8 @@ async def _enabled_sp(ctx: SamlContext, realm: Realm, *, entity_id: str | None =
     else:
         sp = await ctx.registry.by_name(realm.name, name or "")
     if sp is None:
-        raise UnknownServiceProviderError(f"{entity_id or name!r} is not registered in "
-                                          f"realm {realm.name}")
+        unknown = (entity_id if entity_id is not None else name or "")[:200]
+        raise UnknownServiceProviderError(f"{unknown!r} is not registered in realm {realm.name}")
     if not sp.enabled:
         raise RequestDeniedError(f"{sp.entity_id} is disabled in realm {realm.name}")
     return sp
@@ -149,7 +149,15 @@ async def _sign_in_or_answer(ctx: SamlContext, realm: Realm, sp: ServiceProvider
     sessions = ctx.services.sessions
     sign_in = await sessions.find(realm, session_id) if session_id else None
     if sign_in is not None and not force_authn:
-        return await _answer(ctx, realm, sp, pending, sign_in, ip=ip)
+        completion = await _answer(ctx, realm, sp, pending, sign_in)
+        # No login page took part, so this is where the sign-in decision is recorded.
+        await record_event(
+            "login.succeeded", realm=realm.name, username=sign_in.username,
+            client=sp.entity_id, ip_address=ip,
+            details={"protocol": "saml", "method": "sso_session",
+                     "idp_initiated": pending.in_response_to is None},
+        )
+        return completion
 
     # SAML Core §3.4.1: IsPassive forbids any interaction, and ForceAuthn demands one.
     if is_passive:
@@ -169,14 +177,19 @@ async def complete_transaction(ctx: SamlContext, transaction: LoginTransaction,
     try:
         realm = await ctx.registry.realm(transaction.realm)
         sp = await _enabled_sp(ctx, realm, entity_id=pending.sp_entity_id)
-        return await _answer(ctx, realm, sp, pending, sign_in, ip="")
+        return await _answer(ctx, realm, sp, pending, sign_in)
     except PortcullisError as error:
         return await refuse(ctx, realm_name=transaction.realm, error=error,
                             client=pending.sp_entity_id, ip="")
 
 
 async def _answer(ctx: SamlContext, realm: Realm, sp: ServiceProviderConfig,
-                  pending: PendingResponse, sign_in: SignIn, *, ip: str) -> Completion:
+                  pending: PendingResponse, sign_in: SignIn) -> Completion:
+    """The signed Response for ``sign_in``; the session remembers the SP, for logout.
+
+    The audit event is the caller's: the login page records ``login.succeeded`` when a
+    transaction completes, :func:`_sign_in_or_answer` when an SSO session answers at once.
+    """
     # The registration may have changed since the request was accepted: the ACS must still
     # be one of the SP's (SAML Profiles §4.1.4.1).
     if not any(acs.url == pending.acs_url for acs in sp.acs):
@@ -199,11 +212,9 @@ async def _answer(ctx: SamlContext, realm: Realm, sp: ServiceProviderConfig,
     saml_response = await asyncio.to_thread(build_response, idp, params)
 
     await ctx.services.sessions.add_client(sign_in.session_index, sp.entity_id)
-    await record_event(
-        "saml.response.issued", realm=realm.name, username=principal.username,
-        client=sp.entity_id, ip_address=ip,
-        details={"idp_initiated": pending.in_response_to is None, "fresh": sign_in.fresh},
-    )
+    log.info("saml.response.issued", extra={
+        "realm": realm.name, "client": sp.entity_id, "in_response_to": pending.in_response_to,
+        "fresh": sign_in.fresh})
     fields = {"SAMLResponse": saml_response}
     if pending.relay_state is not None:
         fields["RelayState"] = pending.relay_state

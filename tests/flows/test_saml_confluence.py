@@ -149,6 +149,8 @@ async def test_a_second_application_signs_in_from_the_sso_session(browser: Brows
     assert statement.get("SessionIndex") == session_index(browser)
     session = await SsoSession.get(id_hash=session_index(browser))
     assert session.clients == [JIRA, CONFLUENCE]
+    reused = await AuditEvent.get(type="login.succeeded", client=CONFLUENCE)
+    assert reused.details["method"] == "sso_session" and reused.username == "grace"
 
 
 async def test_a_signed_redirect_request_is_accepted(browser: Browser,

@@ -88,7 +88,8 @@ async def test_jira_sp_initiated_sign_in_with_a_passkey(browser: Browser,
     onelogin_response(fields["SAMLResponse"], sp_entity_id=JIRA, idp_entity_id=IDP,
                       sso_url=SSO_URL, idp_cert_base64=idp_certificate(idp_metadata),
                       request_id=request_id)
-    assert await AuditEvent.filter(type="saml.response.issued", client=JIRA).count() == 1
+    signed_in = await AuditEvent.get(type="login.succeeded", client=JIRA)
+    assert signed_in.details == {"protocol": "saml", "method": "passkey"}
 
 
 async def test_the_response_carries_every_property_jira_relies_on(browser: Browser,

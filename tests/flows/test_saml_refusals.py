@@ -206,3 +206,13 @@ async def test_idp_initiated_refusals_get_the_error_page(client: QuartClient, ji
 
     event = await _refused_with_page(page, status)
     assert event.details["error"] == error
+
+
+async def test_a_refusal_for_a_realm_name_no_realm_can_have_is_recorded_without_it(
+    client: QuartClient, jira: None
+) -> None:
+    page = await read(await client.get(
+        f"/realms/a%00b/protocol/saml?{redirect_query(authn_request_xml())}"))
+
+    event = await _refused_with_page(page, 404)
+    assert event.realm_name == "" and event.details["error"] == "NotFoundError"

@@ -142,3 +142,13 @@ def test_parse_xml_refuses_any_dtd(xml: bytes) -> None:
 def test_parse_xml_refuses_what_is_not_xml() -> None:
     with pytest.raises(MalformedMessageError, match="well-formed"):
         parse_xml(b"<a><b></a>")
+
+
+@pytest.mark.parametrize("raw", [b"a%00b", b"line%0D%0Abreak", b"bell%07"])
+def test_relay_state_that_an_html_form_would_change_is_refused(raw: bytes) -> None:
+    with pytest.raises(MalformedMessageError, match="control character"):
+        relay_state_from_query(b"RelayState=" + raw)
+
+
+def test_relay_state_may_hold_tabs_and_line_feeds() -> None:
+    assert relay_state_from_query(b"RelayState=a%09b%0Ac") == "a\tb\nc"
