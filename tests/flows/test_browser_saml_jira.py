@@ -101,6 +101,13 @@ def test_enrol_then_sign_in_to_jira_identifier_first_and_with_discoverable_passk
             assert len(authenticator.credentials()) == 1
             assert authenticator.credentials()[0]["isResidentCredential"]
 
+            # The account page offers another passkey; this device already holds one, and
+            # the server's excludeCredentials makes the browser say so.
+            page.click("#add-button")
+            page.wait_for_selector("#alert.alert-error")
+            assert "already holds" in page.inner_text("#alert")
+            assert len(authenticator.credentials()) == 1
+
             # Through autofill: the passkey offered in the identifier field.
             page.context.clear_cookies()
             verdict = _sp_initiated_login(page, sp, idp_entity_id, jira, _autofill)
