@@ -1,4 +1,4 @@
-"""The ``portcullis`` command: run the server and manage realms, users and applications.
+"""Portcullis: run the identity provider and manage its realms, users and applications.
 
 Every command prints one clear line on error and exits non-zero. Commands that change data
 open the database themselves, so they work while a server runs on the same database.
@@ -12,6 +12,7 @@ import logging
 import socket
 import sys
 import warnings
+from urllib.parse import urlsplit
 from collections.abc import Awaitable, Callable, Sequence
 
 from idp import bootstrap
@@ -69,6 +70,11 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     host, port = args.host or settings.host, args.port or settings.port
     _check_can_listen(host, port)
     asyncio.run(_with_database(_first_start, args, settings))
+    print(f"Portcullis: listening on {host}:{port}; people sign in at "
+          f"{settings.base_url}/realms/master/account/", flush=True)
+    if urlsplit(settings.base_url).port not in (port, None):
+        print(f"Portcullis: warning: PORTCULLIS_BASE_URL {settings.base_url} names another "
+              f"port than {port}; passkeys only work at the base URL", file=sys.stderr)
     config = Config()
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
@@ -90,16 +96,18 @@ def _check_can_listen(host: str, port: int) -> None:
 async def _first_start(args: argparse.Namespace, settings: Settings) -> None:
     link = await bootstrap.ensure_first_admin(settings)
     if link:
-        print("Portcullis: created realm 'master' and its first administrator 'admin'.")
-        print(f"Open this single-use link to register the admin's passkey:\n\n  {link}\n")
-    print(f"Portcullis: listening on {settings.base_url}/realms/master/account/", flush=True)
+        print("Portcullis: the administrator 'admin' of realm 'master' has no passkey yet.")
+        print(f"Open this single-use link to register it:\n\n  {link}\n", flush=True)
 
 
 def _parser() -> argparse.ArgumentParser:
     from idp import cli_commands
     from idp.app import protocol_cli_modules
 
-    parser = argparse.ArgumentParser(prog="portcullis", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="portcullis", description=__doc__.splitlines()[0],
+        epilog="Settings come from PORTCULLIS_* variables; see the README.",
+    )
     commands = parser.add_subparsers(title="commands", metavar="COMMAND")
 
     serve = commands.add_parser("serve", help="run the server (migrates the database first)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from idp.directory import create_realm, create_user, get_realm, group_names, set_user_enabled
 from idp.enrolment import issue_enrolment_link
@@ -78,7 +79,7 @@ async def _user_list(args: argparse.Namespace, settings: Settings) -> None:
 async def _user_toggle(args: argparse.Namespace, settings: Settings) -> None:
     realm = await get_realm(args.realm)
     user = await set_user_enabled(realm, args.username, enabled=args.enabled)
-    print(f"user {user.username} is now {'enabled' if user.enabled else 'disabled'}")
+    print(f"user {user.username} is {'enabled' if user.enabled else 'disabled'}")
 
 
 async def _user_enrol(args: argparse.Namespace, settings: Settings) -> None:
@@ -88,3 +89,4 @@ async def _user_enrol(args: argparse.Namespace, settings: Settings) -> None:
         raise NotFoundError(f"user {args.username!r} does not exist in realm {realm.name}")
     purpose = "temporary_access" if args.temporary_access else "enrolment"
     print(await issue_enrolment_link(user, settings=settings, purpose=purpose))
+    print("(earlier unused links of this user no longer work)", file=sys.stderr)

@@ -75,6 +75,8 @@ async def create_user(
     groups: list[str] | tuple[str, ...] = (),
 ) -> User:
     """Create a user and their group memberships (groups are created when missing)."""
+    if not username:
+        raise InvalidRequestError("username: must not be empty")
     if not USERNAME.fullmatch(username):
         raise InvalidRequestError(f"username {username!r}: no spaces, slashes or quotes")
     if email is not None and not EMAIL.fullmatch(email):
@@ -89,9 +91,8 @@ async def create_user(
                 group, _ = await Group.get_or_create(realm=realm, name=name)
                 await user.groups.add(group)
     except IntegrityError as exc:
-        raise ConflictError(
-            f"a user with username {username!r} or email {email!r} exists in {realm.name}"
-        ) from exc
+        taken = f"username {username!r}" + (f" or email {email!r}" if email else "")
+        raise ConflictError(f"a user with {taken} exists in realm {realm.name}") from exc
     log.info("user.created", extra={"realm": realm.name, "username": username})
     return user
 

@@ -60,8 +60,8 @@ class UsedEnrolmentLinkError(ExpiredError):
 
     status_code = 410
     public_message = (
-        "This enrolment link has expired or has already been used. "
-        "Ask your administrator for a new one."
+        "This enrolment link has expired, was replaced by a newer one, or has already been "
+        "used. Ask your administrator for a new one."
     )
 
 
@@ -106,6 +106,8 @@ async def issue_enrolment_link(
 
     Older unused links of the same person stop working: the newest one is the only one.
     """
+    if not user.enabled:
+        raise InvalidRequestError(f"user {user.username!r} is disabled: enable them first")
     if purpose not in PURPOSES:
         raise InvalidRequestError(f"enrolment purpose {purpose!r}: expected one of {PURPOSES}")
     ttl = settings.enrolment_ttl_seconds if ttl_seconds is None else ttl_seconds

@@ -21,6 +21,7 @@ import httpx
 
 from idp.directory import get_realm
 from idp.errors import InvalidRequestError
+from idp.keys import KeyRing, load_secret_key
 from idp.models import Realm
 from idp.settings import Settings
 from protocols.saml.metadata import MAX_METADATA_BYTES, read_sp_metadata
@@ -76,17 +77,12 @@ async def register_preset(
 async def fetch_metadata(source: str) -> bytes:
     """The metadata document at ``source``: an http(s) URL or a file path, size-bounded."""
     if source.startswith(("https://", "http://")):
-        async with httpx.AsyncClient(timeout=METADATA_TIMEOUT) as client:
-            async with client.stream("GET", source) as response:
-                if response.status_code != 200:
-                    raise InvalidRequestError(f"{source}: HTTP {response.status_code}")
-                body = b""
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > MAX_METADATA_BYTES:
-                        raise InvalidRequestError(f"{source}: more than {MAX_METADATA_BYTES} "
-                                                  "bytes")
-                return body
+        try:
+            return await _download(source)
+        except httpx.HTTPError as exc:
+            raise InvalidRequestError(f"cannot fetch metadata from {source}: {exc}") from exc
+    if "://" in source:
+        raise InvalidRequestError(f"{source}: expected an http(s) URL or a file path")
     path = Path(source)
     try:
         if path.stat().st_size > MAX_METADATA_BYTES:
@@ -94,6 +90,19 @@ async def fetch_metadata(source: str) -> bytes:
         return await asyncio.to_thread(path.read_bytes)
     except OSError as exc:
         raise InvalidRequestError(f"cannot read metadata file {source}: {exc}") from exc
+
+
+async def _download(url: str) -> bytes:
+    async with httpx.AsyncClient(timeout=METADATA_TIMEOUT) as client:
+        async with client.stream("GET", url) as response:
+            if response.status_code != 200:
+                raise InvalidRequestError(f"{url}: HTTP {response.status_code}")
+            body = b""
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_METADATA_BYTES:
+                    raise InvalidRequestError(f"{url}: more than {MAX_METADATA_BYTES} bytes")
+            return body
 
 
 async def register_from_metadata(
@@ -139,7 +148,7 @@ def _attributes(pairs: list[str]) -> dict[str, str] | None:
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``saml add|list|remove|enable|disable`` to the ``portcullis`` command."""
+    """Add ``saml add|list|certificate|remove|enable|disable`` to ``portcullis``."""
     saml = commands.add_parser("saml", help="register, list and remove SAML applications")
     actions = saml.add_subparsers(title="saml commands", metavar="ACTION", required=True)
     add = actions.add_parser("add", help="register a SAML application")
@@ -147,7 +156,11 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
     source = add.add_mutually_exclusive_group(required=True)
     source.add_argument("--base-url", help="the application's base URL (with --preset)")
     source.add_argument("--metadata", help="the application's SAML metadata: file or URL")
-    add.add_argument("--preset", default="generic", choices=sorted(PRESETS))
+    add.add_argument("--preset", default="generic", choices=sorted(PRESETS),
+                     help="jira, confluence, bitbucket, jsm: Atlassian Data Center SSO 2.0 "
+                          "(ACS <base>/plugins/servlet/samlconsumer, NameID username, "
+                          "attributes username, displayName, email, groups); generic: the "
+                          "same, for any other application (default: generic)")
     add.add_argument("--entity-id", help="override the entity ID (or pick one in metadata)")
     add.add_argument("--acs-url", help="override the assertion consumer service URL")
     add.add_argument("--nameid-format", choices=NAMEID_FORMATS)
@@ -155,6 +168,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
                      help="send PROPERTY (username, email, display_name, groups) as NAME")
     add.set_defaults(run=_add)
     actions.add_parser("list", help="list SAML applications").set_defaults(run=_list)
+    actions.add_parser(
+        "certificate", help="print the IdP signing certificate (PEM) for the applications"
+    ).set_defaults(run=_certificate)
     for action in ("remove", "enable", "disable"):
         command = actions.add_parser(action, help=f"{action} a SAML application")
         command.add_argument("name")
@@ -180,6 +196,13 @@ async def _add(args: argparse.Namespace, settings: Settings) -> None:
     print(f"  IdP SSO URL: {idp}/protocol/saml")
     print(f"  IdP metadata: {idp}/protocol/saml/descriptor")
     print(f"  IdP-initiated: {idp}/protocol/saml/clients/{sp.name}")
+    print(f"  IdP certificate: portcullis saml certificate --realm {realm.name}")
+
+
+async def _certificate(args: argparse.Namespace, settings: Settings) -> None:
+    realm = await get_realm(args.realm)
+    key = await KeyRing(load_secret_key(settings.secret_key_file)).active_key(realm)
+    print(key.certificate_pem.strip())
 
 
 async def _list(args: argparse.Namespace, settings: Settings) -> None:
