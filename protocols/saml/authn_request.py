@@ -42,6 +42,7 @@ __all__ = [
     "AcceptedRequest",
     "AuthnRequest",
     "accept_authn_request",
+    "check_issue_instant",
     "read_authn_request",
     "resolve_acs",
 ]
@@ -84,6 +85,29 @@ class AcceptedRequest:
 
 def _boolean(value: str | None) -> bool:
     return value in ("true", "1")
+
+
+def _is_version_too_high(version: str) -> bool:
+    """Whether ``version``'s major number is above 2 (SAML Core §4.1.3.1).
+
+    Leading zeros are dropped and the digits compared by length first, never by ``int()``:
+    a Version of thousands of digits is beyond Python's int-parsing limit, and it is still
+    only a version this IdP does not speak.
+    """
+    major = version.split(".", 1)[0].lstrip("0")
+    if not (major.isascii() and major.isdigit()):
+        return False
+    return len(major) > 1 or major > "2"
+
+
+def check_issue_instant(issue_instant: dt.datetime, *, now: dt.datetime) -> None:
+    """Refuse a request issued more than :data:`MAX_REQUEST_AGE` ago or in the future.
+
+    SAML Core §3.2.1 leaves the window to the receiver; a bounded age limits how long a
+    captured or forged link stays usable. :data:`CLOCK_SKEW` allows for the SP's clock.
+    """
+    if not now - MAX_REQUEST_AGE - CLOCK_SKEW <= issue_instant <= now + CLOCK_SKEW:
+        raise RequesterError(f"IssueInstant {issue_instant.isoformat()} is not recent")
 
 
 def read_authn_request(message: InboundMessage, root: etree._Element | None = None
@@ -171,10 +195,9 @@ def accept_authn_request(
 def _accept(request: AuthnRequest, sp: ServiceProviderConfig, *,
             acs: AssertionConsumerService, sso_url: str, now: dt.datetime) -> AcceptedRequest:
     if request.version != "2.0":
-        major = request.version.split(".", 1)[0]
-        higher = major.isdigit() and int(major) > 2
+        higher = _is_version_too_high(request.version)
         raise VersionMismatchError(
-            f"Version {request.version!r}; expected '2.0'",
+            f"Version {request.version[:20]!r}; expected '2.0'",
             second_level=status("RequestVersionTooHigh" if higher else "RequestVersionTooLow"),
         )
 
@@ -185,8 +208,7 @@ def _accept(request: AuthnRequest, sp: ServiceProviderConfig, *,
     if request.has_signature and request.destination is None:
         raise RequesterError("a signed AuthnRequest must carry a Destination")
 
-    if not now - MAX_REQUEST_AGE - CLOCK_SKEW <= request.issue_instant <= now + CLOCK_SKEW:
-        raise RequesterError(f"IssueInstant {request.issue_instant.isoformat()} is not recent")
+    check_issue_instant(request.issue_instant, now=now)
 
     # SAML Profiles §4.1.2: the answer travels by HTTP-POST; no other binding is offered.
     if request.protocol_binding not in (None, BINDING_HTTP_POST):

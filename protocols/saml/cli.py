@@ -14,8 +14,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
+import stat
+import sys
 from collections.abc import Mapping
-from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 
@@ -75,21 +78,43 @@ async def register_preset(
 
 
 async def fetch_metadata(source: str) -> bytes:
-    """The metadata document at ``source``: an http(s) URL or a file path, size-bounded."""
+    """The metadata document at ``source``: an http(s) URL or a regular file, size-bounded."""
     if source.startswith(("https://", "http://")):
         try:
+            urlsplit(source).port  # httpx passes a port above 65535 on to connect()
+        except ValueError as exc:
+            raise InvalidRequestError(f"metadata URL {source}: {exc}") from exc
+        try:
             return await _download(source)
-        except httpx.HTTPError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            # InvalidURL (a malformed URL) is not an HTTPError; every other httpx error is.
             raise InvalidRequestError(f"cannot fetch metadata from {source}: {exc}") from exc
     if "://" in source:
         raise InvalidRequestError(f"{source}: expected an http(s) URL or a file path")
-    path = Path(source)
     try:
-        if path.stat().st_size > MAX_METADATA_BYTES:
-            raise InvalidRequestError(f"{source}: more than {MAX_METADATA_BYTES} bytes")
-        return await asyncio.to_thread(path.read_bytes)
+        return await asyncio.to_thread(_read_file, source)
     except OSError as exc:
         raise InvalidRequestError(f"cannot read metadata file {source}: {exc}") from exc
+
+
+def _read_file(source: str) -> bytes:
+    """At most :data:`MAX_METADATA_BYTES` of a regular file, whatever its size claims.
+
+    A FIFO or a device (``/dev/zero``) reports size 0 and never ends: it is refused, and
+    opened without blocking so that a FIFO with no writer cannot hang the command.
+    """
+    with open(source, "rb", opener=_open_without_blocking) as file:
+        if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+            raise InvalidRequestError(f"{source}: not a regular file")
+        body = file.read(MAX_METADATA_BYTES + 1)
+    if len(body) > MAX_METADATA_BYTES:
+        raise InvalidRequestError(f"{source}: more than {MAX_METADATA_BYTES} bytes")
+    return body
+
+
+def _open_without_blocking(path: str, flags: int) -> int:
+    """Open with O_NONBLOCK: a FIFO with no writer would otherwise block ``open()``."""
+    return os.open(path, flags | os.O_NONBLOCK)
 
 
 async def _download(url: str) -> bytes:
@@ -202,7 +227,12 @@ async def _add(args: argparse.Namespace, settings: Settings) -> None:
 async def _certificate(args: argparse.Namespace, settings: Settings) -> None:
     realm = await get_realm(args.realm)
     key = await KeyRing(load_secret_key(settings.secret_key_file)).active_key(realm)
-    print(key.certificate_pem.strip())
+    try:
+        print(key.certificate_pem.strip(), flush=True)
+    except BrokenPipeError:
+        # The reader stopped early (``| head -1``); point stdout at /dev/null so that the
+        # flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 async def _list(args: argparse.Namespace, settings: Settings) -> None:

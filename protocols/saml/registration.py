@@ -9,6 +9,7 @@ SP is registered as signing. No database access here.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -100,7 +101,29 @@ class ServiceProviderConfig:
         return next(acs for acs in self.acs if acs.is_default)
 
 
+def _check_uri_characters(value: str, what: str) -> None:
+    """Refuse whitespace and control characters, which no URI may hold (RFC 3986 §2).
+
+    Entity IDs and endpoint locations are ``anyURI`` (SAML Core §8.3.6, SAML Metadata
+    §2.2.2). A line break in a Location passes :func:`urlsplit`, which drops it before
+    parsing, yet breaks the HTTP header later built from that URL at every sign-in.
+    """
+    for position, char in enumerate(value):
+        if char.isspace() or unicodedata.category(char) in ("Cc", "Cf", "Cs"):
+            raise InvalidRequestError(
+                f"{what} {value[:80]!r}: character {char!r} at position {position}; "
+                f"expected no whitespace or control characters"
+            )
+
+
 def _absolute_url(value: str, what: str) -> str:
+    """An absolute http(s) URL of printable ASCII, as an HTTP header may carry it."""
+    _check_uri_characters(value, what)
+    if not value.isascii():
+        raise InvalidRequestError(
+            f"{what} {value[:80]!r}: expected ASCII only (percent-encode other characters, "
+            f"RFC 3986 §2.1)"
+        )
     parts = urlsplit(value)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.fragment:
         raise InvalidRequestError(f"{what} {value!r}: expected an absolute http(s) URL")
@@ -128,6 +151,7 @@ def validate_spec(spec: ServiceProviderSpec) -> ServiceProviderSpec:
         raise InvalidRequestError(f"name {spec.name!r}: expected a-z, 0-9, '.', '_' or '-'")
     if not spec.entity_id or len(spec.entity_id) > MAX_ENTITY_ID:
         raise InvalidRequestError(f"entity ID: expected 1 to {MAX_ENTITY_ID} characters")
+    _check_uri_characters(spec.entity_id, "entity ID")
 
     acs = [a for a in spec.acs if a.binding == BINDING_HTTP_POST]
     if not acs:

@@ -10,9 +10,21 @@ A LogoutRequest reaches the same endpoint as AuthnRequests. Which session ends:
   SessionIndex values, when their person is the NameID.
 
 An unsigned request (from an SP registered as not signing) can thus end only the session of
-the browser that carries it. The answer is a LogoutResponse signed by the IdP, sent to the
-SP's registered SingleLogoutService in its binding (SAML Bindings §3.4 or §3.5); an SP without
-one is sent to the logout page instead.
+the browser that carries it, and only when it lists that session's SessionIndex: a cross-site
+link needs nothing but a username to name the NameID, whereas the SessionIndex was sent only
+in the assertions of this session. An unsigned request without one ends nothing: the browser
+is sent to the logout page, which asks before signing out (and the SP gets no
+LogoutResponse). Every request must be recent, as an AuthnRequest must (SAML Core §3.2.1,
+:func:`~protocols.saml.authn_request.check_issue_instant`).
+
+The answer is a LogoutResponse signed by the IdP, sent to the SP's registered
+SingleLogoutService in its binding (SAML Bindings §3.4 or §3.5); an SP without one is sent to
+the logout page instead.
+
+Known shortcoming: an unsigned request is still a bearer link. Whoever knows a SessionIndex
+(every SP the session reached, and anyone who saw one of its assertions) can sign that
+browser out within the IssueInstant window; only a signature binds the request to the SP
+(SAML Profiles §4.4.4.1). The harm is a sign-out, not a sign-in.
 
 Known shortcoming: IdP-initiated and propagated logout (sending LogoutRequests to the other
 SPs of the session, SAML Profiles §4.4.3.3) is not done; the other SPs keep their own
@@ -24,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import datetime as dt
 import logging
 import zlib
 from dataclasses import dataclass
@@ -35,6 +48,7 @@ from idp.audit import record_event
 from idp.errors import PortcullisError
 from idp.models import Realm, SsoSession
 from idp.transactions import Completion
+from protocols.saml.authn_request import check_issue_instant
 from protocols.saml.bindings import InboundMessage
 from protocols.saml.context import SamlContext, refuse
 from protocols.saml.errors import RequesterError, UnknownServiceProviderError, status
@@ -78,13 +92,21 @@ async def handle_logout_request(ctx: SamlContext, *, realm_name: str, message: I
         idp = await ctx.idps.get(realm)
         if request.destination is not None and request.destination != idp.sso_url:
             raise RequesterError(f"Destination {request.destination!r}; expected {idp.sso_url}")
+        check_issue_instant(request.issue_instant, now=dt.datetime.now(dt.timezone.utc))
+
+        logout_page = f"/realms/{realm.name}/login/logout"
+        if not signed and not request.session_indexes:
+            # Anyone can name a username; let the person confirm on the logout page.
+            await record_event("saml.logout", realm=realm.name, client=sp.entity_id,
+                               ip_address=ip, details={"sessions_ended": 0, "signed": False,
+                                                       "confirm": True})
+            return LogoutOutcome(Completion(kind="redirect", url=logout_page), False)
 
         ended, clear_cookie, mismatch = await _end_sessions(
             ctx, realm, sp, request, session_id=session_id, signed=signed)
         await record_event("saml.logout", realm=realm.name, client=sp.entity_id,
                            ip_address=ip, details={"sessions_ended": ended, "signed": signed})
         if not sp.slo_url:
-            logout_page = f"/realms/{realm.name}/login/logout"
             return LogoutOutcome(Completion(kind="redirect", url=logout_page), clear_cookie)
         code = status("Responder") if mismatch and not ended else status("Success")
         second = status("UnknownPrincipal") if mismatch and not ended else None

@@ -139,13 +139,13 @@ async def test_an_unsigned_logout_ends_only_the_browsers_own_session_of_that_per
     index = session_index(signed_in)
 
     someone_else = jira.apply_binding(
-        BINDING_HTTP_REDIRECT, _logout_request(jira, name="mallory", index=None, sign=False),
+        BINDING_HTTP_REDIRECT, _logout_request(jira, name="mallory", index=index, sign=False),
         SSO_URL)
     await signed_in.client.get(path_of(dict(someone_else["headers"])["Location"]))
     assert await SsoSession.filter(id_hash=index).exists()
 
     hers = jira.apply_binding(
-        BINDING_HTTP_REDIRECT, _logout_request(jira, name="grace", index=None, sign=False),
+        BINDING_HTTP_REDIRECT, _logout_request(jira, name="grace", index=index, sign=False),
         SSO_URL)
     response = await signed_in.client.get(path_of(dict(hers["headers"])["Location"]))
 
@@ -153,3 +153,23 @@ async def test_an_unsigned_logout_ends_only_the_browsers_own_session_of_that_per
     assert response.status_code == 302
     assert response.headers["Location"] == "/realms/master/login/logout"
     assert not await SsoSession.filter(id_hash=index).exists()
+
+
+async def test_an_unsigned_logout_without_session_index_asks_the_person_first(
+    signed_in: Browser,
+) -> None:
+    """A username is all a cross-site link needs to name; the SessionIndex is not known."""
+    jira = service_provider(JIRA, idp_metadata=await descriptor(signed_in.client))
+    index = session_index(signed_in)
+
+    hers = jira.apply_binding(
+        BINDING_HTTP_REDIRECT, _logout_request(jira, name="grace", index=None, sign=False),
+        SSO_URL)
+    response = await signed_in.client.get(path_of(dict(hers["headers"])["Location"]),
+                                          headers={"Sec-Fetch-Site": "cross-site"})
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/realms/master/login/logout"
+    assert await SsoSession.filter(id_hash=index).exists()
+    page = await read(await signed_in.client.get("/realms/master/login/logout"))
+    assert "/realms/master/login/logout" in page.actions.values()  # the confirmation form

@@ -46,6 +46,7 @@ SSO_URL = "http://localhost:8080/realms/master/protocol/saml"
 NOW = dt.datetime.now(dt.timezone.utc)
 """The instant every request here is judged at; requests made in a test must be issued at it."""
 AC = "urn:oasis:names:tc:SAML:2.0:ac:classes:"
+STATUS = "urn:oasis:names:tc:SAML:2.0:status:"
 
 
 def _sp(**changes: object) -> ServiceProviderConfig:
@@ -138,6 +139,23 @@ def test_refusals_after_the_acs_is_known_carry_a_reply(xml: bytes, error: type) 
     assert reply is not None
     assert (reply.acs_url, reply.in_response_to, reply.relay_state) == (
         acs_of(JIRA), "_4f0c1a2b3c", "rs")
+
+
+@pytest.mark.parametrize(("version", "second_level"), [
+    ("1.1", "RequestVersionTooLow"),
+    ("2.1", "RequestVersionTooLow"),
+    ("3.0", "RequestVersionTooHigh"),
+    ("10.0", "RequestVersionTooHigh"),
+    ("0" * 4999 + "3.0", "RequestVersionTooHigh"),
+    ("9" * 5000 + ".0", "RequestVersionTooHigh"),
+    ("\u0663.0", "RequestVersionTooLow"),
+])
+def test_a_version_not_spoken_is_a_version_mismatch(version: str, second_level: str) -> None:
+    """SAML Core §3.2.2.2: too high or too low, however many digits the major version has."""
+    with pytest.raises(VersionMismatchError) as caught:
+        _accept(authn_request_xml(version=version, issue_instant=NOW))
+
+    assert caught.value.second_level == STATUS + second_level
 
 
 def test_the_configured_nameid_format_may_be_asked_for() -> None:

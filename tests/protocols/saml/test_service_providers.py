@@ -82,6 +82,24 @@ def test_registrations_the_idp_could_not_honour_are_refused(changes: dict[str, o
         validate_spec(_spec(**changes))
 
 
+@pytest.mark.parametrize("changes", [
+    {"acs": (AssertionConsumerService("https://app.example.com/acs\r\nSet-Cookie: a=b"),)},
+    {"acs": (AssertionConsumerService("https://app.example.com/a cs"),)},
+    {"acs": (AssertionConsumerService("https://app.example.com/acs\x7f"),)},
+    {"acs": (AssertionConsumerService("https://app.example.com/\u20ac"),)},
+    {"slo_url": "https://app.example.com/slo\n", "slo_binding": BINDING_HTTP_POST},
+    {"entity_id": "https://app.example.com\t"},
+    {"entity_id": "https://app.example.com/\u200b"},
+], ids=["crlf-acs", "space-acs", "delete-acs", "non-ascii-acs", "lf-slo", "tab-entity-id",
+        "zero-width-entity-id"])
+def test_whitespace_and_control_characters_in_uris_are_refused(
+    changes: dict[str, object],
+) -> None:
+    """RFC 3986 §2: a URI holds neither; a line break in an ACS URL breaks a header later."""
+    with pytest.raises(InvalidRequestError, match="expected"):
+        validate_spec(_spec(**changes))
+
+
 def test_a_signing_sp_with_a_certificate_is_valid() -> None:
     spec = validate_spec(_spec(authn_requests_signed=True,
                                signing_certificates=(credential().cert_text,)))
