@@ -13,7 +13,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from quart import Quart, Response, current_app, render_template, request, send_from_directory
+from quart import (
+    Quart,
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    send_from_directory,
+)
+from werkzeug.exceptions import InternalServerError
 
 from idp.errors import NotFoundError, PortcullisError
 from idp.services import Services
@@ -22,6 +31,7 @@ from idp.settings import Settings
 from idp.transactions import Completion
 
 __all__ = [
+    "UnexpectedError",
     "client_ip",
     "csrf_token",
     "install",
@@ -88,6 +98,30 @@ def install(app: Quart, *, settings: Settings, themes_dir: Path) -> None:
     async def not_allowed(_: Exception) -> Response:
         return await render_error(PortcullisError("method not allowed"), status=405)
 
+    @app.errorhandler(InternalServerError)
+    async def server_error(error: InternalServerError) -> Response:
+        """Any exception nothing else handled: logged with its traceback, shown as an id.
+
+        Quart calls this with the original exception attached (unless ``PROPAGATE_EXCEPTIONS``
+        or testing mode re-raises it); the person sees the themed page and the error id that
+        finds the traceback in the log, never the exception.
+        """
+        unexpected = UnexpectedError(f"unhandled {type(error.original_exception).__name__}")
+        log.error(
+            "request.crashed",
+            exc_info=error.original_exception or error,
+            extra={"error": type(error.original_exception).__name__,
+                   "error_id": unexpected.error_id, "path": request.path},
+        )
+        return await render_error(unexpected)
+
+
+class UnexpectedError(PortcullisError):
+    """An exception no view expected: a bug, or a dependency that failed."""
+
+    status_code = 500
+    public_message = "Something went wrong on our side. Please try again later."
+
 
 def services() -> Services:
     """The process's :class:`Services`, made at start-up."""
@@ -102,7 +136,11 @@ async def render_page(template: str, *, status: int = 200, **context: Any) -> Re
 
 async def render_error(error: PortcullisError, *, status: int | None = None,
                        realm: str = "") -> Response:
-    """The themed error page: one helpful sentence and the error id, never the detail."""
+    """The themed error page: one helpful sentence and the error id, never the detail.
+
+    The realm is named only if the view loaded it (``load_realm`` sets ``g``): the realm
+    segment of a URL for an unknown realm is attacker's text, not a name to print.
+    """
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         body = {"error": error.__class__.__name__, "message": error.public_message,
                 "error_id": error.error_id}
@@ -110,7 +148,7 @@ async def render_error(error: PortcullisError, *, status: int | None = None,
                         mimetype="application/json")
     return await render_page(
         "error.html", status=status or error.status_code, message=error.public_message,
-        error_id=error.error_id, realm=realm or (request.view_args or {}).get("realm", ""),
+        error_id=error.error_id, realm=realm or _loaded_realm(),
     )
 
 
@@ -163,6 +201,12 @@ def verify_csrf(session_id: str, token: str) -> bool:
 def client_ip() -> str:
     """The peer address, for audit events (not trusted for any decision)."""
     return request.remote_addr or ""
+
+
+def _loaded_realm() -> str:
+    if not g.get("realm_display_name"):
+        return ""
+    return str((request.view_args or {}).get("realm", ""))
 
 
 def _csp_source(url: str) -> str:

@@ -20,14 +20,20 @@ from typing import Any
 from webauthn import generate_authentication_options, verify_authentication_response
 from webauthn.helpers import options_to_json_dict, parse_authentication_credential_json
 from webauthn.helpers.exceptions import WebAuthnException
-from webauthn.helpers.structs import AuthenticationCredential, UserVerificationRequirement
+from webauthn.helpers.structs import (
+    AuthenticationCredential,
+    CredentialDeviceType,
+    UserVerificationRequirement,
+)
 
 from idp.audit import record_event
 from idp.errors import PasskeyError, PossibleCloneError
 from idp.models import PasskeyCredential, Realm, User
 from idp.passkeys.challenges import ANY_USER, UNKNOWN_USER, issue_challenge, take_challenge
 from idp.passkeys.options import PasskeyOptions, descriptors
+from idp.passkeys.public_keys import load_credential_public_key
 from idp.passkeys.registration import credential_id_hash
+from idp.passkeys.responses import load_response_json
 from idp.settings import Settings
 from idp.ttl import TtlStore
 
@@ -41,8 +47,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-_FAKE_TRANSPORTS = ["hybrid", "internal"]
 _FAKE_ID_BYTES = 32
+_FAKE_COUNT_MAX = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,17 +71,21 @@ async def begin_identified_authentication(
     An unknown, disabled or not yet enrolled identifier gets plausible credential IDs from
     :func:`fake_credential_ids` and a challenge no credential can satisfy, so the page and the
     later failure look the same as for a real person with the wrong passkey (§14.6.2).
+    Transports are left out of every descriptor, real or made up: a real passkey's hint
+    (``internal``, ``usb``) cannot be guessed for a made-up one, so any hint would tell them
+    apart. Known shortcoming: without the hint a browser may offer every transport (QR code,
+    security key) where it could have gone straight to the platform authenticator.
     """
     identifier = identifier.strip()[:320]
     rows = await _credentials_of(realm, identifier) if identifier else []
     user_ids = {user_id for user_id, _, _ in rows}
     if len(user_ids) == 1:
         user_id = user_ids.pop()
-        allowed = descriptors((cid, transports) for _, cid, transports in rows)
+        allowed = descriptors((cid, []) for _, cid, _ in rows)
     else:
         user_id = UNKNOWN_USER
         fakes = fake_credential_ids(fake_credential_key, realm=realm.name, identifier=identifier)
-        allowed = descriptors((cid, _FAKE_TRANSPORTS) for cid in fakes)
+        allowed = descriptors((cid, []) for cid in fakes)
     return await _begin(store, settings=settings, realm=realm, transaction_id=transaction_id,
                         user_id=user_id, allowed=allowed)
 
@@ -89,12 +99,13 @@ async def begin_discoverable_authentication(
 
 
 def fake_credential_ids(key: bytes, *, realm: str, identifier: str) -> list[bytes]:
-    """One or two credential IDs derived from the identifier: stable, so a repeat looks real.
+    """One to three credential IDs derived from the identifier: stable, so a repeat looks real.
 
+    The count varies between identifiers as the number of a real person's passkeys does.
     §14.6.2: https://www.w3.org/TR/webauthn-3/#sctn-username-enumeration
     """
     seed = hmac.new(key, f"{realm}\0{identifier}".encode(), hashlib.sha256).digest()
-    count = 1 + seed[0] % 2
+    count = 1 + seed[0] % _FAKE_COUNT_MAX
     return [
         hmac.new(key, seed + bytes([index]), hashlib.sha256).digest()[:_FAKE_ID_BYTES]
         for index in range(count)
@@ -137,7 +148,12 @@ async def finish_authentication(
     if user_handle and not hmac.compare_digest(user_handle, bytes(user.user_handle)):
         raise PasskeyError("user handle does not match the credential's owner")
 
+    # A stored key that cannot load (registered before keys were checked) refuses the
+    # ceremony instead of failing inside py_webauthn.
+    load_credential_public_key(bytes(stored.public_key))
+
     # Steps 11-21; the counter is checked below, only once the signature is known good.
+    # py_webauthn refuses BS without BE itself (§7.2 step 17, InvalidBackupFlags).
     try:
         verified = verify_authentication_response(
             credential=credential,
@@ -150,6 +166,8 @@ async def finish_authentication(
         )
     except WebAuthnException as exc:
         raise PasskeyError(f"authentication response refused: {exc}") from exc
+
+    _check_backup_eligibility(stored, verified.credential_device_type)
 
     await _check_sign_count(realm, user, stored, verified.new_sign_count)
     await _record_use(stored, sign_count=verified.new_sign_count,
@@ -196,10 +214,28 @@ async def _credentials_of(realm: Realm, identifier: str) -> list[tuple[int, byte
 
 
 def _parse(response: str | dict[str, Any]) -> AuthenticationCredential:
+    """The response, shape-checked at the boundary and parsed by py_webauthn."""
+    value = load_response_json(response, kind="authentication")
     try:
-        return parse_authentication_credential_json(response)
+        return parse_authentication_credential_json(value)
     except WebAuthnException as exc:
         raise PasskeyError(f"authentication response malformed: {exc}") from exc
+
+
+def _check_backup_eligibility(
+    stored: PasskeyCredential, device_type: CredentialDeviceType
+) -> None:
+    """BE is fixed when the credential is created: it must read as it did at registration.
+
+    §6.1.3 (BE "will not change") and §7.2 step 21:
+    https://www.w3.org/TR/webauthn-3/#sctn-credential-backup
+    """
+    eligible = device_type == CredentialDeviceType.MULTI_DEVICE
+    if eligible != stored.backup_eligible:
+        raise PasskeyError(
+            f"passkey {stored.id}: assertion has BE={int(eligible)}, "
+            f"registered with BE={int(stored.backup_eligible)}"
+        )
 
 
 async def _check_sign_count(

@@ -25,6 +25,10 @@ __all__ = [
 ]
 
 
+PASSKEY_ID_MAX = 2**31 - 1
+"""The largest id the database's integer primary key can hold; a larger one names nothing."""
+
+
 class LastPasskeyError(ConflictError):
     """Removing the passkey would leave the person with none."""
 
@@ -52,6 +56,7 @@ async def list_passkeys(user_id: int) -> list[PasskeySummary]:
 
 async def rename_passkey(user_id: int, passkey_id: int, name: str) -> str:
     """Give one of the person's passkeys a new name; returns the name as stored."""
+    _require_possible_id(user_id, passkey_id)
     stored = clean_name(name)
     updated = await PasskeyCredential.filter(id=passkey_id, user_id=user_id).update(name=stored)
     if updated != 1:
@@ -65,6 +70,7 @@ async def remove_passkey(user_id: int, passkey_id: int) -> None:
     The user row is locked first (on PostgreSQL), so two removals racing for the last two
     passkeys run one after the other and the second is refused.
     """
+    _require_possible_id(user_id, passkey_id)
     async with in_transaction():
         await User.select_for_update().filter(id=user_id).first()
         owned = cast(list[int], await PasskeyCredential.filter(user_id=user_id).values_list(
@@ -75,3 +81,9 @@ async def remove_passkey(user_id: int, passkey_id: int) -> None:
         if len(owned) == 1:
             raise LastPasskeyError(f"passkey {passkey_id} is the last of user {user_id}")
         await PasskeyCredential.filter(id=passkey_id, user_id=user_id).delete()
+
+
+def _require_possible_id(user_id: int, passkey_id: int) -> None:
+    # Beyond the column's range PostgreSQL refuses the query itself ("out of range").
+    if not 1 <= passkey_id <= PASSKEY_ID_MAX:
+        raise NotFoundError(f"passkey {passkey_id} of user {user_id} does not exist")

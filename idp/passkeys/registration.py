@@ -16,7 +16,11 @@ from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from webauthn import generate_registration_options, verify_registration_response
-from webauthn.helpers import options_to_json_dict, parse_registration_credential_json
+from webauthn.helpers import (
+    options_to_json_dict,
+    parse_authenticator_data,
+    parse_registration_credential_json,
+)
 from webauthn.helpers.encode_cbor import encode_cbor
 from webauthn.helpers.exceptions import InvalidCBORData, WebAuthnException
 from webauthn.helpers.parse_cbor import parse_cbor
@@ -34,6 +38,8 @@ from idp.errors import ConflictError, PasskeyError
 from idp.models import PasskeyCredential, Realm, User
 from idp.passkeys.challenges import issue_challenge, take_challenge
 from idp.passkeys.options import PasskeyOptions, descriptors
+from idp.passkeys.public_keys import load_credential_public_key
+from idp.passkeys.responses import load_response_json
 from idp.settings import Settings
 from idp.ttl import TtlStore
 
@@ -195,12 +201,23 @@ def _parse(response: str | dict[str, Any]) -> RegistrationCredential:
     statement an authenticator still sends proves nothing here: it is replaced by the ``none``
     format (as browsers do themselves), and any format is accepted. Every other check of §7.1
     still runs on the authenticator data and client data.
+
+    Since no attestation vouches for it, the attested credential public key must load as a
+    key of its algorithm before py_webauthn (whose COSE decoding raises ``KeyError`` and the
+    like on a malformed key) or the database sees it (§7.1 steps 24-26).
     """
+    value = load_response_json(response, kind="registration")
     try:
-        credential = parse_registration_credential_json(response)
+        credential = parse_registration_credential_json(value)
         attestation = _attestation_map(credential.response.attestation_object)
+        attested = parse_authenticator_data(attestation["authData"]).attested_credential_data
     except WebAuthnException as exc:
         raise PasskeyError(f"registration response malformed: {exc}") from exc
+
+    if attested is None:
+        raise PasskeyError("registration response without attested credential data (AT unset)")
+    load_credential_public_key(attested.credential_public_key)
+
     attestation_object = _none_attestation(attestation)
     return dataclasses.replace(
         credential,

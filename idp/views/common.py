@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from quart import Response, g, request
 from werkzeug.datastructures import MultiDict
 
 from idp import web
-from idp.errors import InvalidRequestError, PortcullisError
+from idp.errors import InvalidRequestError, NotFoundError, PortcullisError
 from idp.models import Realm
 from idp.sessions import SignIn
 
 __all__ = [
     "CsrfError",
     "SessionRequiredError",
+    "json_object",
     "json_response",
     "load_realm",
     "page",
@@ -24,10 +26,20 @@ __all__ = [
     "require_same_origin",
     "require_session",
     "text_field",
+    "token_value",
+    "without_controls",
 ]
 
 FIELD_MAX = 320
 CREDENTIAL_MAX = 64 * 1024
+JSON_BODY_MAX = 4 * 1024
+TOKEN_MAX = 64
+
+# C0 and C1 control characters and DEL. PostgreSQL refuses NUL in text outright; the others
+# have no place in a name or identifier and can forge lines in logs and audit views.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Transaction ids, challenge handles and link tokens are secrets.token_urlsafe(): base64url.
+_TOKEN = re.compile(r"[A-Za-z0-9_-]+")
 
 
 class CsrfError(InvalidRequestError):
@@ -47,8 +59,11 @@ class SessionRequiredError(PortcullisError):
 async def load_realm(name: str) -> Realm:
     """The realm of the URL; :class:`NotFoundError` (a themed 404) if there is none.
 
-    Its display name is kept on ``g`` so that error pages rendered later name it too.
+    Its display name is kept on ``g`` so that error pages rendered later name it too; an
+    unknown realm's name is never shown, since it is whatever the link said.
     """
+    if _CONTROL.search(name):
+        raise NotFoundError("realm name in the URL contains a control character")
     realm = await web.services().realms.get(name)
     g.realm_display_name = realm.display_name or realm.name
     return realm
@@ -77,12 +92,50 @@ def json_response(body: dict[str, Any], *, status: int = 200) -> Response:
 
 def text_field(form: MultiDict[str, str], name: str, *, limit: int = FIELD_MAX,
                required: bool = True) -> str:
-    """One form field, bounded in size; a missing required field is a malformed request."""
+    """One form field, bounded in size and free of control characters.
+
+    A missing required field, or one with a control character (a NUL above all, which
+    PostgreSQL refuses in text), is a malformed request: refused here, before any query.
+    """
     value = form.get(name, "")
     if len(value) > limit:
         raise InvalidRequestError(f"form field {name!r} longer than {limit} characters")
     if required and not value:
         raise InvalidRequestError(f"form field {name!r} missing")
+    if _CONTROL.search(value):
+        raise InvalidRequestError(f"form field {name!r} contains a control character")
+    return value
+
+
+def token_value(value: str | None, name: str) -> str:
+    """A transaction id, challenge handle or link token: base64url, at most 64 characters.
+
+    Every one of them is made by ``secrets.token_urlsafe``; anything else cannot be one.
+    """
+    if not value or len(value) > TOKEN_MAX or not _TOKEN.fullmatch(value):
+        raise InvalidRequestError(f"{name} missing or not a base64url token")
+    return value
+
+
+def without_controls(value: str, *, limit: int = FIELD_MAX) -> str:
+    """``value`` with control characters removed and cut to ``limit``: for audit and echo."""
+    return _CONTROL.sub("", value)[:limit]
+
+
+def json_object(body: str, *, limit: int = JSON_BODY_MAX) -> dict[str, Any]:
+    """A small JSON object posted by the pages' fetch calls, or :class:`InvalidRequestError`.
+
+    Bounded first, then parsed with the errors ``json`` raises on hostile input (deep nesting
+    is a ``RecursionError``, a number of thousands of digits a ``ValueError``) translated.
+    """
+    if len(body) > limit:
+        raise InvalidRequestError(f"JSON body of {len(body)} characters, at most {limit}")
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidRequestError(f"JSON body malformed: {type(exc).__name__}") from exc
+    if not isinstance(value, dict):
+        raise InvalidRequestError("JSON body is not an object")
     return value
 
 

@@ -29,6 +29,7 @@ from idp.views.common import (
     redirect,
     require_same_origin,
     text_field,
+    token_value,
 )
 
 __all__ = ["blueprint"]
@@ -59,7 +60,7 @@ async def submit_enrolment(realm: str) -> Response:
     try:
         verified = await verify_registration(
             services.ttl, settings=services.settings, realm=realm_, user=grant.user,
-            handle=text_field(form, "handle", limit=64), context=grant.token_hash,
+            handle=token_value(form.get("handle"), "handle"), context=grant.token_hash,
             response=text_field(form, "credential", limit=CREDENTIAL_MAX),
         )
         grant, passkey = await complete_enrolment(

@@ -29,6 +29,8 @@ from idp.transactions import Completion, LoginTransaction, completer_for
 from idp.views import health
 from idp.views.common import (
     CREDENTIAL_MAX,
+    JSON_BODY_MAX,
+    json_object,
     json_response,
     load_realm,
     page,
@@ -36,6 +38,8 @@ from idp.views.common import (
     require_csrf,
     require_same_origin,
     text_field,
+    token_value,
+    without_controls,
 )
 
 __all__ = ["ACCOUNT_PROTOCOL", "blueprint", "complete_account"]
@@ -65,13 +69,15 @@ async def identifier_page(realm: str) -> Response:
         )
         return redirect(f"/realms/{realm_.name}/login/?txn={transaction.id}")
 
-    transaction = await services.transactions.load(realm_.name, transaction_id)
+    transaction = await services.transactions.load(realm_.name,
+                                                   token_value(transaction_id, "txn"))
     if not transaction.force_authn:
         sign_in = await services.sessions.find(realm_, web.session_cookie())
         if sign_in is not None:
             # Known shortcoming: is_passive without a session is left to the protocol front
             # end, which must answer NoPassive itself (SAML Core §3.4.1) before coming here.
-            return await _complete(realm_, transaction.id, sign_in, method="sso_session")
+            transaction = await services.transactions.finish(realm_.name, transaction.id)
+            return await _complete(realm_, transaction, sign_in, method="sso_session")
     return await identifier_form(realm_, transaction.id, identifier=transaction.login_hint)
 
 
@@ -82,7 +88,8 @@ async def submit_identifier(realm: str) -> Response:
     realm_ = await load_realm(realm)
     services = web.services()
     form = await request.form
-    transaction = await services.transactions.load(realm_.name, text_field(form, "txn"))
+    transaction = await services.transactions.load(realm_.name,
+                                                   token_value(form.get("txn"), "txn"))
     identifier = text_field(form, "identifier", required=False).strip()
     if not identifier:
         return await identifier_form(realm_, transaction.id, identifier="", status=400,
@@ -103,11 +110,12 @@ async def discoverable_options(realm: str) -> Response:
     require_same_origin()
     realm_ = await load_realm(realm)
     services = web.services()
-    body = await request.get_json(silent=True)
-    transaction_id = body.get("txn") if isinstance(body, dict) else None
+    body = json_object(await request.get_data(as_text=True), limit=JSON_BODY_MAX)
+    transaction_id = body.get("txn")
     if not isinstance(transaction_id, str):
         raise InvalidRequestError("passkey options request without a txn string")
-    transaction = await services.transactions.load(realm_.name, transaction_id)
+    transaction = await services.transactions.load(realm_.name,
+                                                   token_value(transaction_id, "txn"))
     options = await begin_discoverable_authentication(
         services.ttl, settings=services.settings, realm=realm_, transaction_id=transaction.id,
     )
@@ -116,20 +124,25 @@ async def discoverable_options(realm: str) -> Response:
 
 @blueprint.post("/passkey")
 async def submit_passkey(realm: str) -> Response:
-    """Verify the assertion; on success sign in and answer with the protocol's completion."""
+    """Verify the assertion; on success sign in and answer with the protocol's completion.
+
+    A malformed field is a failed sign-in like any other: audited, and the identifier page
+    again (the identifier only shown and audited without its control characters).
+    """
     require_same_origin()
     realm_ = await load_realm(realm)
     services = web.services()
     form = await request.form
-    transaction_id = text_field(form, "txn")
-    identifier = text_field(form, "identifier", required=False)
+    transaction_id = token_value(form.get("txn"), "txn")
+    identifier = without_controls(form.get("identifier", ""))
     try:
+        text_field(form, "identifier", required=False)  # refused, as on the identifier page
         verified = await finish_authentication(
             services.ttl, settings=services.settings, realm=realm_,
-            transaction_id=transaction_id, handle=text_field(form, "handle"),
+            transaction_id=transaction_id, handle=token_value(form.get("handle"), "handle"),
             response=text_field(form, "credential", limit=CREDENTIAL_MAX),
         )
-    except (PasskeyError, ExpiredError) as error:
+    except (PasskeyError, ExpiredError, InvalidRequestError) as error:
         return await _refuse(realm_, transaction_id, identifier, error)
     return await _sign_in(realm_, transaction_id, verified)
 
@@ -178,17 +191,21 @@ async def identifier_form(realm: Realm, transaction_id: str, *, identifier: str,
 
 async def _sign_in(realm: Realm, transaction_id: str,
                    verified: VerifiedPasskeySignIn) -> Response:
-    services = web.services()
-    session_id, sign_in = await services.sessions.create(realm, verified.user)
-    method = "passkey_discoverable" if verified.discoverable else "passkey"
-    return await _complete(realm, transaction_id, sign_in, method=method, session_id=session_id)
+    """Take the transaction, then start the SSO session.
 
-
-async def _complete(realm: Realm, transaction_id: str, sign_in: SignIn, *, method: str,
-                    session_id: str | None = None) -> Response:
-    """Finish the transaction (once) and answer as its protocol decides."""
+    In this order, of two tabs answering one transaction only the first gets a session: the
+    other's :class:`ExpiredError` comes before any session row is stored.
+    """
     services = web.services()
     transaction = await services.transactions.finish(realm.name, transaction_id)
+    session_id, sign_in = await services.sessions.create(realm, verified.user)
+    method = "passkey_discoverable" if verified.discoverable else "passkey"
+    return await _complete(realm, transaction, sign_in, method=method, session_id=session_id)
+
+
+async def _complete(realm: Realm, transaction: LoginTransaction, sign_in: SignIn, *,
+                    method: str, session_id: str | None = None) -> Response:
+    """Answer a finished (taken) transaction as its protocol decides."""
     completion = await completer_for(transaction.protocol)(transaction, sign_in)
     await record_event(
         "login.succeeded", realm=realm.name, username=sign_in.username,
@@ -203,7 +220,7 @@ async def _complete(realm: Realm, transaction_id: str, sign_in: SignIn, *, metho
 
 
 async def _refuse(realm: Realm, transaction_id: str, identifier: str,
-                  error: PasskeyError | ExpiredError) -> Response:
+                  error: PasskeyError | ExpiredError | InvalidRequestError) -> Response:
     """Record the failure and show the identifier page again with one helpful sentence.
 
     The same sentence for every cause, so a wrong passkey and an unknown person look alike.

@@ -22,7 +22,10 @@ from idp.passkeys import (
 )
 from idp.settings import Settings
 from idp.ttl import DatabaseTtlStore
-from tests.support.authenticator import FLAG_UP, FLAG_UV, SoftAuthenticator
+from tests.support.authenticator import FLAG_AT, FLAG_UP, FLAG_UV, SoftAuthenticator
+
+FLAG_BE = 0x08
+FLAG_BS = 0x10
 
 TXN = "t" * 43
 FAKE_KEY = b"k" * 32
@@ -261,7 +264,7 @@ async def test_unknown_identifier_gets_stable_plausible_credentials_and_the_same
     known = await _identified(store, settings, realm, "ada")
 
     assert _ids(first) == _ids(again)
-    assert 1 <= len(_ids(first)) <= 2
+    assert 1 <= len(_ids(first)) <= 3
     assert set(first.options) == set(known.options)
     assert len(_ids(first)[0]) == len(_ids(known)[0])
     expected = fake_credential_ids(FAKE_KEY, realm="acme", identifier="nobody")
@@ -367,13 +370,36 @@ async def test_records_the_backup_state_reported_by_the_authenticator(
     store: DatabaseTtlStore, settings: Settings, realm: Realm, ada: User
 ) -> None:
     device = SoftAuthenticator()
-    passkey = await _enrol(store, settings, realm, ada, device)
+    options = await begin_registration(store, settings=settings, realm=realm, user=ada,
+                                       context="enrol")
+    created = device.create(options.options, origin=settings.origin,
+                            flags_override=FLAG_AT | FLAG_UP | FLAG_UV | FLAG_BE)
+    passkey = await finish_registration(store, settings=settings, realm=realm, user=ada,
+                                        handle=options.handle, context="enrol",
+                                        response=created)
+    assert (passkey.backup_eligible, passkey.backed_up) == (True, False)
     options = await _identified(store, settings, realm, "ada")
-    backup_eligible_and_backed_up = 0x08 | 0x10
     response = device.get(options.options, origin=settings.origin,
-                          flags_override=FLAG_UP | FLAG_UV | backup_eligible_and_backed_up)
+                          flags_override=FLAG_UP | FLAG_UV | FLAG_BE | FLAG_BS)
 
     signed_in = await _finish(store, settings, realm, options, response)
 
     assert signed_in.backed_up is True
     assert (await PasskeyCredential.get(id=passkey.id)).backed_up is True
+
+
+@pytest.mark.parametrize("flags", [FLAG_UP | FLAG_UV | FLAG_BE, FLAG_UP | FLAG_UV | FLAG_BS],
+                         ids=["be-the-passkey-never-had", "bs-without-be"])
+async def test_rejects_backup_flags_that_contradict_the_registration(
+    store: DatabaseTtlStore, settings: Settings, realm: Realm, ada: User, flags: int
+) -> None:
+    """§6.1.3: BE is fixed at creation; §7.2: BS without BE is invalid."""
+    device = SoftAuthenticator()
+    passkey = await _enrol(store, settings, realm, ada, device)
+    options = await _identified(store, settings, realm, "ada")
+    response = device.get(options.options, origin=settings.origin, flags_override=flags)
+
+    with pytest.raises(PasskeyError):
+        await _finish(store, settings, realm, options, response)
+    stored = await PasskeyCredential.get(id=passkey.id)
+    assert (stored.backup_eligible, stored.backed_up, stored.sign_count) == (False, False, 0)
