@@ -30,6 +30,7 @@ __all__ = [
     "PasskeyError",
     "PortcullisError",
     "PossibleCloneError",
+    "UnexpectedError",
 ]
 
 
@@ -101,3 +102,10 @@ class PossibleCloneError(PasskeyError):
 
     WebAuthn Level 3 §6.1.1: https://www.w3.org/TR/webauthn-3/#sctn-sign-counter
     """
+
+
+class UnexpectedError(PortcullisError):
+    """An exception no view expected: a bug, or a dependency that failed."""
+
+    status_code = 500
+    public_message = "Something went wrong on our side. Please try again later."

@@ -24,14 +24,13 @@ from quart import (
 )
 from werkzeug.exceptions import InternalServerError
 
-from idp.errors import NotFoundError, PortcullisError
+from idp.errors import NotFoundError, PortcullisError, UnexpectedError
 from idp.services import Services
 from idp.sessions import SESSION_COOKIE
 from idp.settings import Settings
 from idp.transactions import Completion
 
 __all__ = [
-    "UnexpectedError",
     "client_ip",
     "csrf_token",
     "install",
@@ -114,13 +113,6 @@ def install(app: Quart, *, settings: Settings, themes_dir: Path) -> None:
                    "error_id": unexpected.error_id, "path": request.path},
         )
         return await render_error(unexpected)
-
-
-class UnexpectedError(PortcullisError):
-    """An exception no view expected: a bug, or a dependency that failed."""
-
-    status_code = 500
-    public_message = "Something went wrong on our side. Please try again later."
 
 
 def services() -> Services:
