@@ -45,6 +45,7 @@ async def enrol_page(realm: str) -> Response:
     realm_ = await load_realm(realm)
     token = request.args.get("token", "")
     grant = await check_enrolment_token(realm_, token)
+    await _refuse_other_signed_in_person(realm_, grant)
     return await _enrol_form(realm_, grant, token)
 
 
@@ -57,6 +58,7 @@ async def submit_enrolment(realm: str) -> Response:
     form = await request.form
     token = text_field(form, "token", limit=64)
     grant = await check_enrolment_token(realm_, token)
+    await _refuse_other_signed_in_person(realm_, grant)
     try:
         verified = await verify_registration(
             services.ttl, settings=services.settings, realm=realm_, user=grant.user,
@@ -71,6 +73,8 @@ async def submit_enrolment(realm: str) -> Response:
     except (PasskeyError, ExpiredError, ConflictError) as error:
         return await _refuse(realm_, grant, token, error)
 
+    # The browser's earlier session (the same person's: see above) gives way to the new one.
+    await services.sessions.end(realm_, web.session_cookie())
     session_id, sign_in = await services.sessions.create(realm_, grant.user)
     await record_event(
         "enrolment.completed", realm=realm_.name, username=grant.user.username,
@@ -84,6 +88,22 @@ async def submit_enrolment(realm: str) -> Response:
     response = redirect(f"/realms/{realm_.name}/account/?notice=enrolled")
     web.set_session_cookie(response, session_id, realm=realm_.name)
     return response
+
+
+async def _refuse_other_signed_in_person(realm: Realm, grant: EnrolmentGrant) -> None:
+    """Refuse a link of one person in a browser where another is signed in.
+
+    Otherwise a link sent by someone else would switch the browser to their account (a login
+    CSRF) and register this person's passkey there. Keycloak refuses action tokens the same way.
+    """
+    signed_in = await web.services().sessions.find(realm, web.session_cookie())
+    if signed_in is not None and signed_in.user_id != grant.user.id:
+        raise ConflictError(
+            f"enrolment link of {grant.user.username} opened while {signed_in.username} "
+            "is signed in",
+            public_message=f"You are signed in as {signed_in.username}. Sign out first, "
+                           "then open this link again.",
+        )
 
 
 async def _enrol_form(realm: Realm, grant: EnrolmentGrant, token: str, *, status: int = 200,

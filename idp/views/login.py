@@ -198,6 +198,8 @@ async def _sign_in(realm: Realm, transaction_id: str,
     """
     services = web.services()
     transaction = await services.transactions.finish(realm.name, transaction_id)
+    # A new sign-in replaces the browser's earlier session rather than orphaning it.
+    await services.sessions.end(realm, web.session_cookie())
     session_id, sign_in = await services.sessions.create(realm, verified.user)
     method = "passkey_discoverable" if verified.discoverable else "passkey"
     return await _complete(realm, transaction, sign_in, method=method, session_id=session_id)

@@ -272,6 +272,21 @@ async def test_forced_authentication_asks_for_the_passkey_again(
     assert "identifier-form" in page.forms
 
 
+async def test_a_new_sign_in_replaces_the_browsers_earlier_session(
+    browser: Browser, app_protocol: TransactionStore
+) -> None:
+    assert (await browser.sign_in("ada")).status == 302
+    earlier = set(await SsoSession.all().values_list("id_hash", flat=True))
+    transaction = await app_protocol.begin(realm="acme", protocol="testapp", client="app",
+                                           request={"s": "4"}, force_authn=True)
+
+    assert (await browser.sign_in("ada", txn=transaction.id)).status == 200
+
+    now = set(await SsoSession.all().values_list("id_hash", flat=True))
+    assert len(now) == len(earlier)
+    assert len(now - earlier) == 1
+
+
 async def test_a_post_from_another_site_is_refused(browser: Browser) -> None:
     page = await browser.identify("ada")
     response = browser.authenticator.get(page.data["passkey-options"], origin=ORIGIN)
