@@ -106,6 +106,7 @@ def install(app: Quart, *, settings: Settings, themes_dir: Path) -> None:
         finds the traceback in the log, never the exception.
         """
         unexpected = UnexpectedError(f"unhandled {type(error.original_exception).__name__}")
+        # Known shortcoming: Quart has already logged this traceback once, without the id.
         log.error(
             "request.crashed",
             exc_info=error.original_exception or error,

@@ -69,6 +69,10 @@ async def remove_passkey(user_id: int, passkey_id: int) -> None:
 
     The user row is locked first (on PostgreSQL), so two removals racing for the last two
     passkeys run one after the other and the second is refused.
+
+    Known shortcoming: sessions signed in with the removed passkey keep running, because a
+    session does not record which credential proved it; a lost device's sessions end only by
+    expiry or when the user is disabled.
     """
     _require_possible_id(user_id, passkey_id)
     async with in_transaction():

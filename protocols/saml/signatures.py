@@ -127,6 +127,10 @@ def check_message_signature(message: InboundMessage, sp: ServiceProviderConfig, 
     for HTTP-Redirect, enveloped for HTTP-POST). An SP that does not sign (Atlassian Data
     Center) is accepted unsigned; if it registered certificates anyway, a signature it does
     send must still verify. Without certificates a signature cannot be checked and is ignored.
+
+    Known shortcoming: that unverifiable signature is ignored rather than refused; refusing it
+    would be stricter (SAML Bindings §3.4.4.1 leaves it to the relying party) but breaks SPs
+    that sign while registered from a preset without their certificate.
     """
     certificates = sp.signing_certificates
     if message.signed_query is not None and certificates:

@@ -172,7 +172,11 @@ async def _sign_in_or_answer(ctx: SamlContext, realm: Realm, sp: ServiceProvider
 
 async def complete_transaction(ctx: SamlContext, transaction: LoginTransaction,
                                sign_in: SignIn) -> Completion:
-    """The "saml" completer: the signed Response for a person who just signed in."""
+    """The "saml" completer: the signed Response for a person who just signed in.
+
+    Known shortcoming: the completer does not see the HTTP request, so its audit events carry
+    no IP address (the login page's own ``login.succeeded`` event has it).
+    """
     pending = PendingResponse(**transaction.request)
     try:
         realm = await ctx.registry.realm(transaction.realm)
