@@ -9,6 +9,7 @@ run: $(VENV)/.installed
 	$(BIN)/portcullis serve
 
 test: $(VENV)/.installed
+	$(BIN)/ruff check --quiet .
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed

@@ -50,7 +50,9 @@ class SessionManager:
         self._idle = dt.timedelta(seconds=idle_seconds)
         self._max = dt.timedelta(seconds=max_seconds)
 
-    async def create(self, realm: Realm, user: User, *, method: str = "passkey") -> tuple[str, SignIn]:
+    async def create(
+        self, realm: Realm, user: User, *, method: str = "passkey"
+    ) -> tuple[str, SignIn]:
         """Start a session; returns the cookie value and the sign-in it stands for."""
         session_id = secrets.token_urlsafe(32)
         now = _now()

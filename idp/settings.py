@@ -126,7 +126,7 @@ def _validate(settings: Settings) -> None:
             "PORTCULLIS_BASE_URL: expected no trailing slash, query or fragment, "
             f"got {settings.base_url!r}"
         )
-    if not settings.database_url.split("://", 1)[0] in ("sqlite", "postgres", "asyncpg"):
+    if settings.database_url.split("://", 1)[0] not in ("sqlite", "postgres", "asyncpg"):
         raise ConfigurationError(
             "PORTCULLIS_DATABASE_URL: expected sqlite://PATH or postgres://..., "
             f"got scheme of {settings.database_url.split('://', 1)[0]!r}"

@@ -81,7 +81,7 @@ async def fetch_metadata(source: str) -> bytes:
     """The metadata document at ``source``: an http(s) URL or a regular file, size-bounded."""
     if source.startswith(("https://", "http://")):
         try:
-            urlsplit(source).port  # httpx passes a port above 65535 on to connect()
+            _ = urlsplit(source).port  # httpx passes a port above 65535 on to connect()
         except ValueError as exc:
             raise InvalidRequestError(f"metadata URL {source}: {exc}") from exc
         try:

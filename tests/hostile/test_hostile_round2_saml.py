@@ -15,7 +15,7 @@ from idp.models import SsoSession, User
 from idp.settings import Settings
 from protocols.saml.cli import register_preset
 from protocols.saml.registry import set_service_provider_enabled
-from tests.flows.steps import ORIGIN, Browser, read
+from tests.flows.steps import ORIGIN, read
 from tests.hostile.conftest import assert_clear_refusal
 from tests.protocols.saml.flowkit import (
     IDP,

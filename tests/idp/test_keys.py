@@ -37,7 +37,8 @@ async def test_active_key_is_created_once_and_stored_encrypted(db: None, tmp_pat
     record = await SigningKey.get(realm=realm)
     assert b"PRIVATE KEY" not in record.private_key_encrypted
     certificate = x509.load_pem_x509_certificate(record.certificate_pem.encode())
-    assert certificate.public_key().public_numbers() == key.private_key.public_key().public_numbers()
+    public_key = key.private_key.public_key()
+    assert certificate.public_key().public_numbers() == public_key.public_numbers()
 
 
 async def test_key_survives_a_restart(db: None, tmp_path: Path) -> None:
