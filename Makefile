@@ -10,6 +10,7 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed
 	$(BIN)/ruff check --quiet .
+	$(BIN)/mypy
 	$(BIN)/pytest
 
 bench: $(VENV)/.installed

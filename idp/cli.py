@@ -79,7 +79,7 @@ def _serve(args: argparse.Namespace, settings: Settings) -> None:
     config.bind = [f"{host}:{port}"]
     config.accesslog = None
     config.errorlog = logging.getLogger("hypercorn.error")  # our JSON lines, once
-    asyncio.run(serve(create_app(settings), config))  # type: ignore[arg-type]
+    asyncio.run(serve(create_app(settings), config))
 
 
 def _check_can_listen(host: str, port: int) -> None:

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from idp.directory import create_realm, create_user, get_realm, group_names, set_user_enabled
-from idp.enrolment import issue_enrolment_link
+from idp.enrolment import EnrolmentPurpose, issue_enrolment_link
 from idp.errors import NotFoundError
 from idp.models import Realm, User
 from idp.settings import Settings
@@ -87,6 +87,6 @@ async def _user_enrol(args: argparse.Namespace, settings: Settings) -> None:
     user = await User.get_or_none(realm=realm, username=args.username)
     if user is None:
         raise NotFoundError(f"user {args.username!r} does not exist in realm {realm.name}")
-    purpose = "temporary_access" if args.temporary_access else "enrolment"
+    purpose: EnrolmentPurpose = "temporary_access" if args.temporary_access else "enrolment"
     print(await issue_enrolment_link(user, settings=settings, purpose=purpose))
     print("(earlier unused links of this user no longer work)", file=sys.stderr)

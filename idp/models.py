@@ -8,6 +8,7 @@ modules (``protocols.saml.models``) that point at :class:`Realm`.
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -75,6 +76,7 @@ class User(Model):
     groups: fields.ManyToManyRelation[Group] = fields.ManyToManyField(
         "idp.Group", related_name="members", through="user_group_membership"
     )
+    credentials: fields.ReverseRelation[PasskeyCredential]
 
     class Meta:
         table = "user_account"
@@ -96,7 +98,7 @@ class PasskeyCredential(Model):
     credential_id_hash = fields.CharField(max_length=64, unique=True)
     public_key = fields.BinaryField()
     sign_count = fields.BigIntField(default=0)
-    transports = fields.JSONField(default=list)
+    transports: fields.JSONField[list[str]] = fields.JSONField(default=list)
     aaguid = fields.CharField(max_length=36, default="")
     name = fields.CharField(max_length=100, default="Passkey")
     backup_eligible = fields.BooleanField(default=False)
@@ -147,7 +149,7 @@ class SsoSession(Model):
     last_seen_at = fields.DatetimeField()
     expires_at = fields.DatetimeField()
     authn_method = fields.CharField(max_length=32, default="passkey")
-    clients = fields.JSONField(default=list)
+    clients: fields.JSONField[list[str]] = fields.JSONField(default=list)
 
     class Meta:
         table = "sso_session"
@@ -182,7 +184,7 @@ class AuditEvent(Model):
     client = fields.CharField(max_length=1024, default="")
     ip_address = fields.CharField(max_length=64, default="")
     error_id = fields.CharField(max_length=16, default="")
-    details = fields.JSONField(default=dict)
+    details: fields.JSONField[dict[str, Any]] = fields.JSONField(default=dict)
     created_at = fields.DatetimeField(auto_now_add=True, db_index=True)
 
     class Meta:

@@ -13,6 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from idp.errors import ConfigurationError
@@ -83,7 +84,8 @@ def load_settings(
     if unknown:
         raise ConfigurationError(f"unknown setting {unknown[0]!r} in {path}")
 
-    settings = replace(Settings(), **{k: _coerce(k, known[k].type, v) for k, v in values.items()})
+    coerced: dict[str, Any] = {k: _coerce(k, known[k].type, v) for k, v in values.items()}
+    settings = replace(Settings(), **coerced)
     _validate(settings)
     return settings
 

@@ -11,6 +11,7 @@ their own account page.
 from __future__ import annotations
 
 import logging
+from typing import cast
 
 from quart import Blueprint, Response, request
 
@@ -110,7 +111,7 @@ async def discoverable_options(realm: str) -> Response:
     require_same_origin()
     realm_ = await load_realm(realm)
     services = web.services()
-    body = json_object(await request.get_data(as_text=True), limit=JSON_BODY_MAX)
+    body = json_object(cast(str, await request.get_data(as_text=True)), limit=JSON_BODY_MAX)
     transaction_id = body.get("txn")
     if not isinstance(transaction_id, str):
         raise InvalidRequestError("passkey options request without a txn string")

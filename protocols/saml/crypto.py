@@ -49,6 +49,9 @@ from saml2.xmldsig import SIG_RSA_SHA256
 
 from idp.errors import PortcullisError
 
+# The binding's type stubs lag it: KeyFormat and get_libxmlsec_version exist at run time.
+_xmlsec: Any = xmlsec
+
 __all__ = [
     "EncryptionNotSupported",
     "KeyUnusable",
@@ -251,7 +254,7 @@ class XmlSecBackend(CryptoBackend):
     ) -> None:
         super().__init__()
         self.certificate: str | None = _certificate_body(_as_bytes(cert_pem)) if cert_pem else None
-        self._key = _load_key(_as_bytes(key_pem), xmlsec.KeyFormat.PEM) if key_pem else None
+        self._key = _load_key(_as_bytes(key_pem), _xmlsec.KeyFormat.PEM) if key_pem else None
         self._rsa_key: RSAPrivateKey | None = None
         if key_pem:
             private = _load_private_key(_as_bytes(key_pem))
@@ -260,7 +263,7 @@ class XmlSecBackend(CryptoBackend):
 
     @property
     def version(self) -> str:
-        return ".".join(str(part) for part in xmlsec.get_libxmlsec_version())
+        return ".".join(str(part) for part in _xmlsec.get_libxmlsec_version())
 
     @property
     def rsa_crypto(self) -> RSACrypto:
@@ -278,7 +281,7 @@ class XmlSecBackend(CryptoBackend):
                 raise SigningFailed("this backend holds no signing key")
             return self._key
         # pysaml2 wrote an explicitly passed key to a temporary file: read it, parse it once.
-        return _load_key(_read_pem(key_file), xmlsec.KeyFormat.PEM)
+        return _load_key(_read_pem(key_file), _xmlsec.KeyFormat.PEM)
 
     def sign_statement(
         self,
@@ -305,7 +308,7 @@ class XmlSecBackend(CryptoBackend):
             context.sign(signature)
         except xmlsec.Error as exc:
             raise SigningFailed(f"libxmlsec could not sign {node_name}: {exc}") from exc
-        return etree.tostring(root, encoding="unicode")
+        return str(etree.tostring(root, encoding="unicode"))
 
     def validate_signature(
         self,
@@ -339,7 +342,7 @@ class XmlSecBackend(CryptoBackend):
         return True
 
     def _certificate_key(self, cert_file: str, cert_type: str) -> xmlsec.Key:
-        formats = {"pem": xmlsec.KeyFormat.CERT_PEM, "der": xmlsec.KeyFormat.CERT_DER}
+        formats = {"pem": _xmlsec.KeyFormat.CERT_PEM, "der": _xmlsec.KeyFormat.CERT_DER}
         if cert_type not in formats:
             raise SignatureRefused(f"certificate type {cert_type!r}; expected pem or der")
         return _load_key(_read_pem(cert_file), formats[cert_type])

@@ -42,7 +42,7 @@ __all__ = [
 ACCEPTED_CLOCK_SKEW = 120  # seconds either way, for times in inbound messages
 
 
-class PortcullisServer(Server):  # type: ignore[misc]
+class PortcullisServer(Server):
     """pysaml2's ``Server`` that keeps nothing per response.
 
     Neither AssertionIDRequest nor AuthnQuery (SAML Core §3.3) is offered, so no issued
@@ -60,7 +60,7 @@ class PortcullisServer(Server):  # type: ignore[misc]
         return False
 
 
-class ExactNames(AttributeConverter):  # type: ignore[misc]
+class ExactNames(AttributeConverter):
     """Sends each attribute under exactly the Name registered, NameFormat unspecified.
 
     pysaml2's default maps rename attributes (``mail`` goes out as

@@ -58,7 +58,7 @@ class AssertionParams:
     attributes: dict[str, list[str]] = field(default_factory=dict)
 
 
-class _ReleasePolicy(Policy):  # type: ignore[misc]
+class _ReleasePolicy(Policy):
     """pysaml2's release policy, reduced to what Portcullis decides elsewhere.
 
     The attributes have already been chosen from the SP's registration, so nothing is
