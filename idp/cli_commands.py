@@ -9,13 +9,14 @@ from idp.directory import create_realm, create_user, get_realm, group_names, set
 from idp.enrolment import EnrolmentPurpose, issue_enrolment_link
 from idp.errors import NotFoundError
 from idp.models import Realm, User
+from idp.rules import cli as rule_cli
 from idp.settings import Settings
 
 __all__ = ["add_commands"]
 
 
 def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add ``realm`` and ``user`` to the ``portcullis`` command."""
+    """Add ``realm``, ``user`` and ``rule`` to the ``portcullis`` command."""
     realm = commands.add_parser("realm", help="create and list realms")
     realm_commands = realm.add_subparsers(title="realm commands", metavar="ACTION", required=True)
     create = realm_commands.add_parser("create", help="create a realm")
@@ -46,6 +47,8 @@ def add_commands(commands: argparse._SubParsersAction) -> None:  # type: ignore[
 
     for parser in user_commands.choices.values():
         parser.add_argument("--realm", default="master", help="realm name (default: master)")
+
+    rule_cli.add_commands(commands)
 
 
 async def _realm_create(args: argparse.Namespace, settings: Settings) -> None:

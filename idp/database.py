@@ -19,7 +19,10 @@ __all__ = ["IDP_APP", "close_database", "migrate_database", "open_database", "to
 
 log = logging.getLogger(__name__)
 
-IDP_APP: dict[str, Any] = {"models": ["idp.models"], "migrations": "idp.migrations"}
+IDP_APP: dict[str, Any] = {
+    "models": ["idp.models", "idp.rules.models"],
+    "migrations": "idp.migrations",
+}
 
 
 def tortoise_config(database_url: str, apps: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
