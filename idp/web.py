@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ __all__ = [
     "client_ip",
     "csrf_token",
     "install",
+    "json_response",
     "render_completion",
     "render_error",
     "render_page",
@@ -116,6 +118,12 @@ def install(app: Quart, *, settings: Settings, themes_dir: Path) -> None:
         return await render_error(unexpected)
 
 
+def json_response(body: dict[str, Any], *, status: int = 200) -> Response:
+    """A JSON answer: the pages' fetch calls, and errors for clients that asked for JSON."""
+    return Response(json.dumps(body, separators=(",", ":")), status=status,
+                    mimetype="application/json")
+
+
 def services() -> Services:
     """The process's :class:`Services`, made at start-up."""
     return current_app.extensions["portcullis"]  # type: ignore[no-any-return]
@@ -137,8 +145,7 @@ async def render_error(error: PortcullisError, *, status: int | None = None,
     if request.accept_mimetypes.best == "application/json" or request.is_json:
         body = {"error": error.__class__.__name__, "message": error.public_message,
                 "error_id": error.error_id}
-        return Response(_json(body), status=status or error.status_code,
-                        mimetype="application/json")
+        return json_response(body, status=status or error.status_code)
     return await render_page(
         "error.html", status=status or error.status_code, message=error.public_message,
         error_id=error.error_id, realm=realm or _loaded_realm(),
@@ -206,8 +213,3 @@ def _csp_source(url: str) -> str:
     # A CSP source expression may not contain ';' or ',' or spaces; quote-free URL only.
     return url.replace(";", "%3B").replace(",", "%2C").replace(" ", "%20")
 
-
-def _json(body: dict[str, Any]) -> str:
-    import json
-
-    return json.dumps(body)

@@ -25,7 +25,6 @@ from idp.passkeys import (
 from idp.sessions import SignIn
 from idp.views.common import (
     CREDENTIAL_MAX,
-    json_response,
     load_realm,
     page,
     redirect,
@@ -69,7 +68,7 @@ async def registration_options(realm: str) -> Response:
         services.ttl, settings=services.settings, realm=realm_,
         user=await User.get(id=sign_in.user_id), context=sign_in.session_index,
     )
-    return json_response({"handle": options.handle, "options": options.options})
+    return web.json_response({"handle": options.handle, "options": options.options})
 
 
 @blueprint.post("/passkeys")

@@ -18,7 +18,6 @@ __all__ = [
     "CsrfError",
     "SessionRequiredError",
     "json_object",
-    "json_response",
     "load_realm",
     "page",
     "redirect",
@@ -82,12 +81,6 @@ def redirect(location: str) -> Response:
     response = Response("", status=303)
     response.headers["Location"] = location
     return response
-
-
-def json_response(body: dict[str, Any], *, status: int = 200) -> Response:
-    """A JSON answer for the pages' fetch calls."""
-    return Response(json.dumps(body, separators=(",", ":")), status=status,
-                    mimetype="application/json")
 
 
 def text_field(form: MultiDict[str, str], name: str, *, limit: int = FIELD_MAX,

@@ -32,7 +32,6 @@ from idp.views.common import (
     CREDENTIAL_MAX,
     JSON_BODY_MAX,
     json_object,
-    json_response,
     load_realm,
     page,
     redirect,
@@ -120,7 +119,7 @@ async def discoverable_options(realm: str) -> Response:
     options = await begin_discoverable_authentication(
         services.ttl, settings=services.settings, realm=realm_, transaction_id=transaction.id,
     )
-    return json_response({"handle": options.handle, "options": options.options})
+    return web.json_response({"handle": options.handle, "options": options.options})
 
 
 @blueprint.post("/passkey")
